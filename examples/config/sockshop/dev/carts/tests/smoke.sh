@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "smoke test of carts in dev"

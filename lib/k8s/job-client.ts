@@ -1,0 +1,136 @@
+import {
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Job,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { isJesError } from '../errors/index.js';
+import { fromKubernetesError } from './errors.js';
+
+/**
+ * The project's own interface to Kubernetes: everything the functions do with the API, and nothing else (the RBAC
+ * manifests grant exactly these verbs). Tests use a fake behind this interface; production uses client-node below.
+ */
+export interface JobClient {
+  /** `exists` when a Job of that name is already there (a redelivered event): not an error. */
+  createJob(job: V1Job): Promise<'created' | 'exists'>;
+  readJob(namespace: string, name: string): Promise<V1Job | undefined>;
+  /**
+   * Merge-patches labels/annotations/spec. With `resourceVersion` the patch applies only to that version
+   * (optimistic concurrency): a newer Job gives JES_ERR_K8S_CONFLICT.
+   */
+  patchJob(namespace: string, name: string, patch: JobPatch): Promise<V1Job>;
+  listJobs(namespace: string, labelSelector: string): Promise<V1Job[]>;
+  deleteJob(namespace: string, name: string): Promise<void>;
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  /** The last `tailLines` lines of a container's log (the caller bounds the size further). */
+  readLogTail(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
+  listEvents(namespace: string, involvedName: string): Promise<CoreV1Event[]>;
+  /** Resolves when the API answers (used by /readyz). */
+  ping(namespace: string): Promise<void>;
+}
+
+export interface JobPatch {
+  readonly resourceVersion?: string;
+  readonly labels?: Record<string, string | null>;
+  readonly annotations?: Record<string, string | null>;
+  readonly finalizers?: string[];
+  readonly suspend?: boolean;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const config = new KubeConfig();
+  if (path === undefined) config.loadFromDefault();
+  else config.loadFromFile(path);
+  return config;
+}
+
+export function createJobClient(config: KubeConfig): JobClient {
+  const batch = config.makeApiClient(BatchV1Api);
+  const core = config.makeApiClient(CoreV1Api);
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  async function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw fromKubernetesError(error, action);
+    }
+  }
+
+  return {
+    async createJob(job) {
+      const namespace = job.metadata?.namespace ?? 'default';
+      try {
+        await guard(`create Job ${namespace}/${job.metadata?.name ?? ''}`, () =>
+          batch.createNamespacedJob({ namespace, body: job }),
+        );
+        return 'created';
+      } catch (error) {
+        if (isJesError(error, 'K8S_CONFLICT')) return 'exists';
+        throw error;
+      }
+    },
+    async readJob(namespace, name) {
+      try {
+        return await guard(`read Job ${namespace}/${name}`, () =>
+          batch.readNamespacedJob({ namespace, name }),
+        );
+      } catch (error) {
+        if (isJesError(error, 'K8S_NOT_FOUND')) return undefined;
+        throw error;
+      }
+    },
+    async patchJob(namespace, name, patch) {
+      const metadata = {
+        ...(patch.resourceVersion === undefined ? {} : { resourceVersion: patch.resourceVersion }),
+        ...(patch.labels === undefined ? {} : { labels: patch.labels }),
+        ...(patch.annotations === undefined ? {} : { annotations: patch.annotations }),
+        ...(patch.finalizers === undefined ? {} : { finalizers: patch.finalizers }),
+      };
+      const body = { metadata, ...(patch.suspend === undefined ? {} : { spec: { suspend: patch.suspend } }) };
+      return guard(`patch Job ${namespace}/${name}`, () =>
+        batch.patchNamespacedJob({ namespace, name, body }, mergePatch),
+      );
+    },
+    async listJobs(namespace, labelSelector) {
+      const list = await guard(`list Jobs in ${namespace}`, () =>
+        batch.listNamespacedJob({ namespace, labelSelector }),
+      );
+      return list.items;
+    },
+    async deleteJob(namespace, name) {
+      try {
+        await guard(`delete Job ${namespace}/${name}`, () =>
+          batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }),
+        );
+      } catch (error) {
+        if (!isJesError(error, 'K8S_NOT_FOUND')) throw error;
+      }
+    },
+    async listPods(namespace, labelSelector) {
+      const list = await guard(`list Pods in ${namespace}`, () =>
+        core.listNamespacedPod({ namespace, labelSelector }),
+      );
+      return list.items;
+    },
+    async readLogTail(namespace, pod, container, tailLines) {
+      return guard(`read log of ${namespace}/${pod}/${container}`, () =>
+        core.readNamespacedPodLog({ namespace, name: pod, container, tailLines }),
+      );
+    },
+    async listEvents(namespace, involvedName) {
+      const list = await guard(`list Events in ${namespace}`, () =>
+        core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${involvedName}` }),
+      );
+      return list.items;
+    },
+    async ping(namespace) {
+      await guard('reach the API', () => batch.listNamespacedJob({ namespace, limit: 1 }));
+    },
+  };
+}
