@@ -16,7 +16,8 @@ export default tseslint.config(
       // client-node models (V1Job …) are classes used as plain JSON data everywhere, the library's own docs included.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       '@typescript-eslint/no-misused-spread': 'off',
-      complexity: ['error', 12],
+      // ESLint counts every ?. and ?? as a branch; reading optional Kubernetes fields would otherwise dominate.
+      complexity: ['error', 20],
       'max-depth': ['error', 3],
       'max-params': ['error', 4],
       'no-restricted-properties': [

@@ -7,17 +7,22 @@ import { isJesError, messageOf } from '../../lib/errors/index.js';
 import { parseHttpEvent } from '../../lib/events/cloudevent.js';
 import { planRuns } from '../../lib/intake/index.js';
 import { replyEnvelope } from '../../lib/keptn/envelope.js';
+import { createLogger } from '../../lib/log/index.js';
+import { createReconciler } from '../../lib/reconcile/runner.js';
+import { createEventSink, createKubernetesClient } from '../../lib/runtime/dependencies.js';
 import { loadSettings } from '../../lib/settings/index.js';
 
 /**
  * `jes`: the command line of the image and of the repository (`npx --no-install jes …`).
  *   jes validate FILE                          exit 0 when valid, else 1 and one `path: message` line per problem
  *   jes render --config FILE --event FILE      the Jobs the handler would create, as multi-document YAML
+ *   jes reconcile --once | --watch             one reconciler pass, or watch Jobs and pass every interval
  */
 
 const USAGE = `usage:
   jes validate FILE
   jes render --config FILE --event FILE
+  jes reconcile --once | --watch
 `;
 
 const out = (text: string) => process.stdout.write(text);
@@ -75,6 +80,37 @@ async function render(args: string[]): Promise<number> {
   return 0;
 }
 
+async function reconcile(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { once: { type: 'boolean' }, watch: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.once === values.watch) {
+    err(USAGE);
+    return 2;
+  }
+  const settings = loadSettings(process.env, { needsConfigSource: false });
+  const log = createLogger(settings.logLevel, 'reconciler');
+  const reconciler = createReconciler({
+    settings,
+    jobs: createKubernetesClient(),
+    sink: createEventSink(settings, log),
+    log,
+  });
+  if (values.once === true) {
+    const summary = await reconciler.pass();
+    return summary.errors === 0 ? 0 : 1;
+  }
+  const stop = await reconciler.watch();
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGTERM', resolveStop);
+    process.once('SIGINT', resolveStop);
+  });
+  stop();
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -82,6 +118,8 @@ async function main(argv: string[]): Promise<number> {
       return validate(args);
     case 'render':
       return render(args);
+    case 'reconcile':
+      return reconcile(args);
     default:
       err(USAGE);
       return 2;

@@ -28,9 +28,21 @@ export function parseHttpEvent(message: HttpMessage): IncomingEvent {
   if (contentType.startsWith('application/cloudevents-batch+json')) {
     throw jesError('EVENT_INVALID', 'Batched CloudEvents are not supported: send one event per request');
   }
-  const headers = isStructuredJson(message, contentType)
-    ? { ...message.headers, 'content-type': 'application/cloudevents+json' }
-    : message.headers;
+  const structuredJson = isStructuredJson(message, contentType);
+  const single = singleValued(message.headers);
+  const headers = structuredJson ? { ...single, 'content-type': 'application/cloudevents+json' } : single;
+  // The SDK fills a missing id with a random UUID (a redelivery would get new Jobs) and specversion with 1.0.
+  const missing = missingAttributes(
+    message,
+    structuredJson || contentType.startsWith('application/cloudevents+json'),
+  );
+  if (missing.length > 0) {
+    throw jesError(
+      'EVENT_INVALID',
+      `Not a valid CloudEvent: ${missing.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      { issues: missing },
+    );
+  }
   let event: CloudEvent<unknown>;
   try {
     const parsed = HTTP.toEvent<unknown>({ headers, body: message.body });
@@ -41,6 +53,47 @@ export function parseHttpEvent(message: HttpMessage): IncomingEvent {
     throw invalidEvent(error);
   }
   return JSON.parse(JSON.stringify(event)) as IncomingEvent;
+}
+
+const REQUIRED_ATTRIBUTES = ['specversion', 'id', 'source', 'type'] as const;
+
+/** The required attributes that are absent or empty: in the JSON body (structured) or the ce- headers (binary). */
+function missingAttributes(message: HttpMessage, structured: boolean): Issue[] {
+  if (structured) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.body);
+    } catch {
+      return []; // the SDK reports the malformed JSON
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [];
+    const attributes = parsed as Record<string, unknown>;
+    return REQUIRED_ATTRIBUTES.flatMap((name) => {
+      const value = attributes[name];
+      if (value === undefined) return [{ path: name, message: 'is required (a non-empty string)' }];
+      return typeof value === 'string' && value !== ''
+        ? []
+        : [{ path: name, message: 'must be a non-empty string' }];
+    });
+  }
+  const headers = new Map(
+    Object.entries(singleValued(message.headers)).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  if (![...headers.keys()].some((name) => name.startsWith('ce-'))) return [];
+  return REQUIRED_ATTRIBUTES.filter((name) => !headers.get(`ce-${name}`)).map((name) => ({
+    path: name,
+    message: `is required (the ce-${name} header)`,
+  }));
+}
+
+/** The first value of each header (the SDK reads only strings). */
+function singleValued(headers: HttpMessage['headers']): Record<string, string> {
+  const single: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    const value = headerValue(headers, name);
+    if (value !== undefined) single[name] = value;
+  }
+  return single;
 }
 
 function isStructuredJson(message: HttpMessage, contentType: string): boolean {

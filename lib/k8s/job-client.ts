@@ -4,6 +4,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  Watch,
   type CoreV1Event,
   type V1Job,
   type V1Pod,
@@ -24,9 +25,20 @@ export interface JobClient {
    * (optimistic concurrency): a newer Job gives JES_ERR_K8S_CONFLICT.
    */
   patchJob(namespace: string, name: string, patch: JobPatch): Promise<V1Job>;
-  listJobs(namespace: string, labelSelector: string): Promise<V1Job[]>;
+  /** Jobs matching the selector in one namespace, or in all (`undefined`, needs cluster-wide list). */
+  listJobs(namespace: string | undefined, labelSelector: string): Promise<V1Job[]>;
   deleteJob(namespace: string, name: string): Promise<void>;
-  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  listPods(namespace: string | undefined, labelSelector: string): Promise<V1Pod[]>;
+  /**
+   * Calls `onChange` for every change of a Job matching the selector until the returned stop function is called;
+   * `onEnd` when the watch ends (the caller re-watches).
+   */
+  watchJobs(
+    namespace: string | undefined,
+    labelSelector: string,
+    onChange: (job: V1Job) => void,
+    onEnd: (error?: unknown) => void,
+  ): Promise<() => void>;
   /** The last `tailLines` lines of a container's log (the caller bounds the size further). */
   readLogTail(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
   listEvents(namespace: string, involvedName: string): Promise<CoreV1Event[]>;
@@ -98,8 +110,10 @@ export function createJobClient(config: KubeConfig): JobClient {
       );
     },
     async listJobs(namespace, labelSelector) {
-      const list = await guard(`list Jobs in ${namespace}`, () =>
-        batch.listNamespacedJob({ namespace, labelSelector }),
+      const list = await guard(`list Jobs in ${namespace ?? 'all namespaces'}`, () =>
+        namespace === undefined
+          ? batch.listJobForAllNamespaces({ labelSelector })
+          : batch.listNamespacedJob({ namespace, labelSelector }),
       );
       return list.items;
     },
@@ -113,10 +127,31 @@ export function createJobClient(config: KubeConfig): JobClient {
       }
     },
     async listPods(namespace, labelSelector) {
-      const list = await guard(`list Pods in ${namespace}`, () =>
-        core.listNamespacedPod({ namespace, labelSelector }),
+      const list = await guard(`list Pods in ${namespace ?? 'all namespaces'}`, () =>
+        namespace === undefined
+          ? core.listPodForAllNamespaces({ labelSelector })
+          : core.listNamespacedPod({ namespace, labelSelector }),
       );
       return list.items;
+    },
+    async watchJobs(namespace, labelSelector, onChange, onEnd) {
+      const path =
+        namespace === undefined ? '/apis/batch/v1/jobs' : `/apis/batch/v1/namespaces/${namespace}/jobs`;
+      const request = await guard(`watch Jobs in ${namespace ?? 'all namespaces'}`, () =>
+        new Watch(config).watch(
+          path,
+          { labelSelector, allowWatchBookmarks: true },
+          (type: string, object: V1Job) => {
+            if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onChange(object);
+          },
+          (error: unknown) => {
+            onEnd(error ?? undefined);
+          },
+        ),
+      );
+      return () => {
+        request.abort();
+      };
     },
     async readLogTail(namespace, pod, container, tailLines) {
       return guard(`read log of ${namespace}/${pod}/${container}`, () =>

@@ -33,7 +33,8 @@ export function evaluateJsonPath(path: string, json: unknown): JsonPathResult {
   if (results.length === 0) return { found: false };
   // Judged on the parsed segments, so a quoted key such as ['a:b'] or ['a..b'] is still one value.
   const selectsMany = JSONPath.toPathArray(path).some(
-    (segment) => segment === '*' || segment === '..' || segment.includes(',') || /^-?\d*:-?\d*(:-?\d*)?$/.test(segment),
+    (segment) =>
+      segment === '*' || segment === '..' || segment.includes(',') || /^-?\d*:-?\d*(:-?\d*)?$/.test(segment),
   );
   const isSingle = results.length === 1 && !selectsMany;
   return { found: true, value: isSingle ? results[0] : results };

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { hostname } from 'node:os';
 import { collectIssues } from '../config/issues.js';
 import { jesError } from '../errors/index.js';
+import type { DecideLimits } from '../reconcile/decide.js';
 
 /**
  * The one place that reads the environment. `loadSettings(env)` validates it once at start-up, fills in the
@@ -61,6 +63,21 @@ const EnvSchema = Type.Object(
     INIT_CONTAINER_IMAGE: Type.String({ minLength: 1, default: 'ghcr.io/jes-serverless/job-executor:0.1.0' }),
     MANAGED_BY: Type.String({ pattern: NAME, default: 'job-executor' }),
     RESULTS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+    RECONCILER_ID: Type.Optional(Type.String({ pattern: '^[^@]+$', description: 'a name without @' })),
+    RECONCILE_INTERVAL_SECONDS: Type.String({ pattern: '^[1-9][0-9]*$', default: '30' }),
+    CLAIM_TIMEOUT_SECONDS: Type.String({ pattern: '^[1-9][0-9]*$', default: '120' }),
+    STARTED_GRACE_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '30' }),
+    FAIL_FAST_IMAGE_PULL_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '120' }),
+    FAIL_FAST_CONFIG_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '60' }),
+    FAIL_FAST_UNSCHEDULABLE_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '300' }),
+    FAIL_FAST_CREATE_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '60' }),
+    INCOMPLETE_RUN_SECONDS: Type.String({ pattern: '^[0-9]+$', default: '600' }),
+    EVENT_MAX_BYTES: Type.String({
+      pattern: '^[1-9][0-9]{3,}$',
+      default: '63488',
+      description: 'at least 1000',
+    }),
+    LOG_TAIL_LINES: Type.String({ pattern: '^[1-9][0-9]*$', default: '500' }),
   },
   { additionalProperties: true },
 );
@@ -113,6 +130,16 @@ export interface Settings {
     readonly configClaim: string | undefined;
   };
   readonly resultsDir: string | undefined;
+  readonly reconcile: {
+    /** Who claims finishes (unique per process): `<host>-<pid>` unless set. */
+    readonly id: string;
+    /** Namespaces to list Jobs in; undefined = all (an allow-list glob needs cluster-wide list). */
+    readonly namespaces: readonly string[] | undefined;
+    readonly intervalSeconds: number;
+    readonly limits: DecideLimits;
+    readonly eventMaxBytes: number;
+    readonly logTailLines: number;
+  };
 }
 
 function list(value: string | undefined): string[] {
@@ -136,7 +163,16 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function loadSettings(env: Readonly<Record<string, string | undefined>>): Settings {
+export interface LoadOptions {
+  /** False for functions that never read job configs (the reconciler). */
+  readonly needsConfigSource?: boolean;
+}
+
+export function loadSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadOptions = {},
+): Settings {
+  const needsConfigSource = options.needsConfigSource ?? true;
   const defined = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
@@ -145,14 +181,14 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>>):
   const usesKeptn =
     withDefaults.KEPTN_API_URL !== undefined || withDefaults.KEPTN_RESOURCE_SERVICE_URL !== undefined;
   const source = withDefaults.CONFIG_SOURCE ?? (usesKeptn ? 'keptn' : 'directory');
-  if (source === 'keptn' && !usesKeptn) {
+  if (needsConfigSource && source === 'keptn' && !usesKeptn) {
     issues.push({
       path: 'CONFIG_SOURCE',
       message:
         'the keptn source needs KEPTN_API_URL (or KEPTN_RESOURCE_SERVICE_URL); set CONFIG_DIR to use a directory',
     });
   }
-  if (source === 'directory' && withDefaults.CONFIG_DIR === undefined) {
+  if (needsConfigSource && source === 'directory' && withDefaults.CONFIG_DIR === undefined) {
     issues.push({
       path: 'CONFIG_DIR',
       message:
@@ -170,6 +206,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>>):
 function toSettings(env: Env, source: 'keptn' | 'directory'): Settings {
   const apiUrl = env.KEPTN_API_URL?.replace(/\/+$/, '');
   const allowedNamespaces = list(env.ALLOWED_NAMESPACES);
+  const allowed = allowedNamespaces.length > 0 ? allowedNamespaces : [env.JOB_NAMESPACE];
   return {
     host: env.HOST,
     port: Number(env.PORT),
@@ -195,7 +232,7 @@ function toSettings(env: Env, source: 'keptn' | 'directory'): Settings {
     },
     jobs: {
       namespace: env.JOB_NAMESPACE,
-      allowedNamespaces: allowedNamespaces.length > 0 ? allowedNamespaces : [env.JOB_NAMESPACE],
+      allowedNamespaces: allowed,
       allowedImages: list(env.ALLOWED_IMAGES),
       allowPrivileged: env.ALLOW_PRIVILEGED_JOBS === 'true',
       defaultServiceAccount: env.DEFAULT_JOB_SERVICE_ACCOUNT,
@@ -211,6 +248,24 @@ function toSettings(env: Env, source: 'keptn' | 'directory'): Settings {
       configClaim: env.CONFIG_PVC,
     },
     resultsDir: env.RESULTS_DIR,
+    reconcile: {
+      id: env.RECONCILER_ID ?? `${hostname()}-${process.pid}`,
+      namespaces: allowed.some((pattern) => pattern.includes('*')) ? undefined : allowed,
+      intervalSeconds: Number(env.RECONCILE_INTERVAL_SECONDS),
+      limits: {
+        claimTimeoutMs: Number(env.CLAIM_TIMEOUT_SECONDS) * 1000,
+        startedGraceMs: Number(env.STARTED_GRACE_SECONDS) * 1000,
+        blockedGraceMs: {
+          image: Number(env.FAIL_FAST_IMAGE_PULL_SECONDS) * 1000,
+          config: Number(env.FAIL_FAST_CONFIG_SECONDS) * 1000,
+          schedule: Number(env.FAIL_FAST_UNSCHEDULABLE_SECONDS) * 1000,
+          create: Number(env.FAIL_FAST_CREATE_SECONDS) * 1000,
+        },
+        incompleteGraceMs: Number(env.INCOMPLETE_RUN_SECONDS) * 1000,
+      },
+      eventMaxBytes: Number(env.EVENT_MAX_BYTES),
+      logTailLines: Number(env.LOG_TAIL_LINES),
+    },
   };
 }
 

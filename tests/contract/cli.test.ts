@@ -71,7 +71,10 @@ void describe('jes CLI', () => {
   });
 
   void it('render: prints no object and exits 0 when no action matches', async () => {
-    const config = await write('config.yaml', 'apiVersion: v2\nactions:\n  - name: a\n    events: [{ name: sh.keptn.event.deployment.triggered }]\n    tasks: [{ name: t, image: busybox }]\n');
+    const config = await write(
+      'config.yaml',
+      'apiVersion: v2\nactions:\n  - name: a\n    events: [{ name: sh.keptn.event.deployment.triggered }]\n    tasks: [{ name: t, image: busybox }]\n',
+    );
     const event = await write('event.json', JSON.stringify(keptnEvent()));
     const result = await jes(['render', '--config', config, '--event', event]);
     assert.equal(result.code, 0);

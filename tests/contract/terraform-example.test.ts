@@ -16,24 +16,37 @@ import { parseAllDocuments } from 'yaml';
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const configDir = join(root, 'examples/config');
-const env = { ...process.env, CONFIG_DIR: configDir, KEPTN_API_URL: '', JOB_NAMESPACE: 'jobs', LOG_LEVEL: 'silent' };
+const env = {
+  ...process.env,
+  CONFIG_DIR: configDir,
+  KEPTN_API_URL: '',
+  JOB_NAMESPACE: 'jobs',
+  LOG_LEVEL: 'silent',
+};
 
 async function render(eventFile: string): Promise<V1Job[]> {
-  const { stdout } = await run(process.execPath, [
-    join(root, 'bin/jes.js'),
-    'render',
-    '--config',
-    join(configDir, 'sockshop/job/config.yaml'),
-    '--event',
-    join(root, 'examples/events', eventFile),
-  ], { env });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      join(root, 'bin/jes.js'),
+      'render',
+      '--config',
+      join(configDir, 'sockshop/job/config.yaml'),
+      '--event',
+      join(root, 'examples/events', eventFile),
+    ],
+    { env },
+  );
   return parseAllDocuments(stdout).map((document) => document.toJS() as V1Job);
 }
 
 async function runInit(job: V1Job): Promise<string> {
   const workspace = await mkdtemp(join(tmpdir(), 'jes-init-'));
   const initEnv = Object.fromEntries(
-    (job.spec?.template.spec?.initContainers?.[0]?.env ?? []).map((variable) => [variable.name, variable.value ?? '']),
+    (job.spec?.template.spec?.initContainers?.[0]?.env ?? []).map((variable) => [
+      variable.name,
+      variable.value ?? '',
+    ]),
   );
   await run(process.execPath, [join(root, 'dist/init.js')], {
     env: { PATH: process.env.PATH, ...initEnv, JES_WORKSPACE: workspace, LOG_LEVEL: 'silent' },
@@ -52,7 +65,10 @@ void describe('reference use case: Terraform per stage (jes render + the init en
     assert.equal(init.env!.find((variable) => variable.name === 'JES_FILES')?.value, '["terraform/"]');
     assert.equal(init.env!.find((variable) => variable.name === 'KEPTN_STAGE')?.value, 'dev');
     for (const container of [init, task]) {
-      assert.deepEqual(container.volumeMounts!.find((mount) => mount.mountPath === '/keptn'), { name: 'workspace', mountPath: '/keptn' });
+      assert.deepEqual(
+        container.volumeMounts!.find((mount) => mount.mountPath === '/keptn'),
+        { name: 'workspace', mountPath: '/keptn' },
+      );
     }
     assert.equal(task.image, 'hashicorp/terraform:0.12.31');
     assert.deepEqual(task.command, ['sh']);
@@ -79,5 +95,4 @@ void describe('reference use case: Terraform per stage (jes render + the init en
       }
     }
   });
-
 });

@@ -4,7 +4,7 @@
  * injected outages, and hand-set pods, logs and events. The cluster test tier checks the same behaviour against a
  * real apiserver.
  */
-import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1JobStatus, V1Pod } from '@kubernetes/client-node';
 import { jesError } from '../../lib/errors/index.js';
 import type { JobClient, JobPatch } from '../../lib/k8s/job-client.js';
 
@@ -19,6 +19,8 @@ export interface FakeJobClient extends JobClient {
   readonly logs: Map<string, string>;
   readonly events: Map<string, CoreV1Event[]>;
   job(namespace: string, name: string): V1Job | undefined;
+  /** What the Job controller would write: conditions, start/completion times, active count. */
+  setJobStatus(namespace: string, name: string, status: V1JobStatus): void;
   allJobs(): V1Job[];
 }
 
@@ -52,6 +54,7 @@ function applyMap(
 
 export function createFakeJobClient(): FakeJobClient {
   const jobs = new Map<string, V1Job>();
+  const watchers = new Set<(job: V1Job) => void>();
   let version = 0;
   const nextVersion = () => String((version += 1));
 
@@ -119,7 +122,8 @@ export function createFakeJobClient(): FakeJobClient {
       return [...jobs.values()]
         .filter(
           (job) =>
-            job.metadata?.namespace === namespace && matchesSelector(job.metadata.labels, labelSelector),
+            (namespace === undefined || job.metadata?.namespace === namespace) &&
+            matchesSelector(job.metadata?.labels, labelSelector),
         )
         .map((job) => structuredClone(job));
     },
@@ -136,14 +140,21 @@ export function createFakeJobClient(): FakeJobClient {
     },
     async listPods(namespace, labelSelector) {
       record(`pods ${namespace} ${labelSelector}`);
-      return (fake.pods.get(namespace) ?? []).filter((pod) =>
-        matchesSelector(pod.metadata?.labels, labelSelector),
-      );
+      const pods =
+        namespace === undefined ? [...fake.pods.values()].flat() : (fake.pods.get(namespace) ?? []);
+      return pods.filter((pod) => matchesSelector(pod.metadata?.labels, labelSelector));
     },
     async readLogTail(namespace, pod, container, tailLines) {
       record(`log ${namespace}/${pod}/${container}`);
-      const lines = (fake.logs.get(`${namespace}/${pod}/${container}`) ?? '').split('\n');
-      return lines.slice(-tailLines - 1).join('\n');
+      const text = fake.logs.get(`${namespace}/${pod}/${container}`);
+      if (text === undefined)
+        throw jesError(
+          'K8S_INVALID',
+          `read log of ${namespace}/${pod}/${container}: Kubernetes answered 400`,
+        );
+      // As the kubelet: the last `tailLines` lines.
+      const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+      return `${lines.slice(-tailLines).join('\n')}\n`;
     },
     async listEvents(namespace, involvedName) {
       record(`events ${namespace}/${involvedName}`);
@@ -151,6 +162,27 @@ export function createFakeJobClient(): FakeJobClient {
     },
     async ping(namespace) {
       record(`ping ${namespace}`);
+    },
+    async watchJobs(namespace, labelSelector, onChange) {
+      record(`watch ${namespace ?? '*'} ${labelSelector}`);
+      const watcher = (job: V1Job) => {
+        const inNamespace = namespace === undefined || job.metadata?.namespace === namespace;
+        if (inNamespace && matchesSelector(job.metadata?.labels, labelSelector))
+          onChange(structuredClone(job));
+      };
+      watchers.add(watcher);
+      return () => watchers.delete(watcher);
+    },
+    setJobStatus(namespace, name, status) {
+      const job = jobs.get(key(namespace, name));
+      if (job === undefined) throw new Error(`no Job ${namespace}/${name}`);
+      const updated: V1Job = {
+        ...job,
+        status,
+        metadata: { ...job.metadata, resourceVersion: nextVersion() },
+      };
+      jobs.set(key(namespace, name), updated);
+      for (const watcher of watchers) watcher(updated);
     },
   };
 
