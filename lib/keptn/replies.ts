@@ -56,12 +56,13 @@ function reply({ envelope, kind, runId, time, data }: ReplyInput): OutgoingEvent
     triggeredid: envelope.id,
     ...(envelope.gitcommitid === undefined ? {} : { gitcommitid: envelope.gitcommitid }),
     shkeptnspecversion: KEPTN_SPEC_VERSION,
+    // The scope comes last: no task output can overwrite what Keptn correlates the reply by.
     data: {
+      ...data,
       project: envelope.project,
       stage: envelope.stage,
       service: envelope.service,
       ...(Object.keys(envelope.labels).length > 0 ? { labels: envelope.labels } : {}),
-      ...data,
     },
   };
 }
