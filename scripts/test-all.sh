@@ -17,3 +17,5 @@ step "unit tests"
 npm run -s test:unit
 step "contract tests"
 npm run -s test:contract
+step "cluster tests (real apiserver; JES_TEST_KUBECONFIG or the local control plane)"
+npm run -s test:cluster

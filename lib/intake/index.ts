@@ -10,6 +10,7 @@ import {
   Annotations,
   annotationOf,
   jobRef,
+  STARTED_SENDING,
   StartedStates,
   type ReplyEnvelope,
   type StartedState,
@@ -204,14 +205,35 @@ async function sendStartedEvents(
   }
 }
 
+/**
+ * Claims the `.started` on task 0 (resourceVersion precondition: of concurrent deliveries of one event exactly one
+ * sends), sends it, marks it sent. A failed send gives the claim back; the reconciler retries later.
+ */
 async function sendStarted(deps: IntakeDeps, envelope: ReplyEnvelope, run: Run): Promise<void> {
   const first = run.jobs[0];
   if (first === undefined || annotationOf(first, Annotations.started) !== StartedStates.required) return;
   const { namespace, name } = jobRef(first);
+  const current = await deps.jobs.readJob(namespace, name);
   // A redelivered event finds the marker already moved on: nothing more to send.
-  if (annotationOf(await deps.jobs.readJob(namespace, name), Annotations.started) !== StartedStates.required)
-    return;
-  await deps.sink.send(startedEvent(envelope, run.runId, deps.now?.() ?? new Date()));
+  if (annotationOf(current, Annotations.started) !== StartedStates.required) return;
+  const now = deps.now?.() ?? new Date();
+  try {
+    await deps.jobs.patchJob(namespace, name, {
+      resourceVersion: current?.metadata?.resourceVersion ?? '',
+      annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
+    });
+  } catch (error) {
+    if (isJesError(error, 'K8S_CONFLICT')) return;
+    throw error;
+  }
+  try {
+    await deps.sink.send(startedEvent(envelope, run.runId, now));
+  } catch (error) {
+    await deps.jobs.patchJob(namespace, name, {
+      annotations: { [Annotations.started]: StartedStates.required },
+    });
+    throw error;
+  }
   await deps.jobs.patchJob(namespace, name, { annotations: { [Annotations.started]: StartedStates.sent } });
 }
 

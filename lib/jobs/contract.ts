@@ -29,7 +29,7 @@ export const Annotations = Object.freeze({
   image: `${DOMAIN}/image`,
   /** `true` when the action is silent: nothing is sent for the run. */
   silent: `${DOMAIN}/silent`,
-  /** On task 0: `required` (owed, not yet sent), `sent`, or `none` (not ours to send). */
+  /** On task 0: `required` (owed, not yet sent), `sending@<time>` (claimed), `sent`, or `none` (not ours to send). */
   started: `${DOMAIN}/started`,
   /** On task 0: the claim of the finish, `<claimer id>@<ISO time>`, set with a resourceVersion precondition. */
   finishClaim: `${DOMAIN}/finish-claim`,
@@ -47,6 +47,8 @@ export const REPORT_FINALIZER = `${DOMAIN}/report`;
 export const RunStates = Object.freeze({ active: 'active', done: 'done' });
 
 export const StartedStates = Object.freeze({ required: 'required', sent: 'sent', none: 'none' });
+/** `sending@<ISO time>`: a sender claimed the `.started` (resourceVersion precondition) and is delivering it. */
+export const STARTED_SENDING = 'sending@';
 export type StartedState = (typeof StartedStates)[keyof typeof StartedStates];
 
 /** What a reply (`.started`/`.finished`) to the triggering event needs. */

@@ -1,4 +1,4 @@
-import { StartedStates } from '../jobs/contract.js';
+import { STARTED_SENDING, StartedStates } from '../jobs/contract.js';
 import type { Blocker, RunSnapshot, TaskSnapshot } from './snapshot.js';
 
 /**
@@ -46,8 +46,16 @@ export function decide(run: RunSnapshot, now: Date, limits: DecideLimits): Actio
   if (run.reported !== undefined) return [{ kind: 'markReported' }];
   if (run.claim !== undefined && elapsed(now, run.claim.at) < limits.claimTimeoutMs) return [];
   const actions: Action[] = [];
-  const startedPending = run.started === StartedStates.required;
-  if (startedPending && elapsed(now, run.createdAt) >= limits.startedGraceMs)
+  const sendingSince = run.started.startsWith(STARTED_SENDING)
+    ? run.started.slice(STARTED_SENDING.length)
+    : undefined;
+  // A `.started` claimed by a sender that never finished (it crashed) is owed again once the claim is stale.
+  const staleSending = sendingSince !== undefined && elapsed(now, sendingSince) >= limits.claimTimeoutMs;
+  const startedPending = run.started === StartedStates.required || sendingSince !== undefined;
+  if (
+    (run.started === StartedStates.required || staleSending) &&
+    elapsed(now, run.createdAt) >= limits.startedGraceMs
+  )
     actions.push({ kind: 'sendStarted' });
   const next = nextStep(run, now, limits);
   if (next === undefined) return actions;
@@ -76,7 +84,7 @@ function nextStep(run: RunSnapshot, now: Date, limits: DecideLimits): Action | u
               run,
               task,
               'incomplete',
-              `the Job of task ${task.index} was never created (the intake stopped half-way and the event was not redelivered)`,
+              `task '${task.name}' is missing: its Job was never created (the intake stopped half-way and the event was not redelivered)`,
             )
           : undefined;
       case 'pending':

@@ -2,7 +2,14 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isJesError, messageOf } from '../errors/index.js';
 import type { EventSink } from '../events/sink.js';
-import { Annotations, Labels, REPORT_FINALIZER, RunStates, StartedStates } from '../jobs/contract.js';
+import {
+  Annotations,
+  Labels,
+  REPORT_FINALIZER,
+  RunStates,
+  STARTED_SENDING,
+  StartedStates,
+} from '../jobs/contract.js';
 import type { JobClient } from '../k8s/job-client.js';
 import { startedEvent } from '../keptn/replies.js';
 import type { Settings } from '../settings/index.js';
@@ -174,7 +181,7 @@ async function sendMissingStarted(
   try {
     await deps.jobs.patchJob(anchor.namespace, anchor.name, {
       resourceVersion: anchor.resourceVersion,
-      annotations: { [Annotations.started]: `sending@${now.toISOString()}` },
+      annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
     });
   } catch (error) {
     if (isJesError(error, 'K8S_CONFLICT')) return false;

@@ -1,5 +1,5 @@
 import { finishedEvent, type Outcome, type OutgoingEvent } from '../keptn/replies.js';
-import type { Action, FinishCause } from './decide.js';
+import type { Action } from './decide.js';
 import type { RunSnapshot, TaskSnapshot } from './snapshot.js';
 
 /**
@@ -55,19 +55,9 @@ export function tail(text: string, limit: number): string {
 
 function statusLine(task: TaskSnapshot, action: FinishAction): string {
   if (task.phase === 'succeeded') return `Task '${task.name}' finished successfully.`;
-  if (action.task === task.index) return `Task '${task.name}' ${causeText(action.cause)}: ${action.reason}`;
+  // Reasons are sentences about the task ("task 'x' failed (…)"): they lead the failing task's section.
+  if (action.task === task.index) return action.reason.charAt(0).toUpperCase() + action.reason.slice(1);
   return `Task '${task.name}' was not run.`;
-}
-
-function causeText(cause: FinishCause): string {
-  const texts: Record<FinishCause, string> = {
-    succeeded: 'finished',
-    failed: 'failed',
-    timedOut: 'timed out',
-    blocked: 'could not start',
-    incomplete: 'is missing',
-  };
-  return texts[cause];
 }
 
 function composeMessage(

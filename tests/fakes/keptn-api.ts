@@ -110,6 +110,13 @@ export interface FakeKeptnApi {
   failNext(route: FakeRoute, status: number, count?: number): void;
   /** While down, every request's socket is destroyed without an answer (a network error for the client). */
   setDown(down: boolean): void;
+  /**
+   * While holding, event POSTs are parked unanswered and unrecorded; on release the ones whose client is still
+   * connected are served, the others (a client that died meanwhile) are dropped, as a real server never saw them.
+   */
+  holdEvents(hold: boolean): void;
+  /** How many event POSTs are parked right now. */
+  readonly heldEvents: number;
   eventsOfType(type: string): RecordedEvent[];
   /** Closes the server and all its connections; safe to call more than once. */
   close(): Promise<void>;
@@ -810,6 +817,8 @@ class FakeState {
   readonly store = new ResourceStore();
   readonly injected: Record<FakeRoute, number[]> = { event: [], resource: [] };
   down = false;
+  holding = false;
+  readonly held: { req: IncomingMessage; res: ServerResponse; target: Target }[] = [];
 
   constructor(readonly options: ResolvedOptions) {}
 }
@@ -880,8 +889,21 @@ async function dispatch(state: FakeState, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
+  if (state.holding && target.kind === 'event') {
+    state.held.push({ req, res, target });
+    return;
+  }
   await route(state, req, res, target);
   recordResourceRequest(state, req, target, res.statusCode);
+}
+
+function releaseHeld(state: FakeState): void {
+  for (const { req, res, target } of state.held.splice(0)) {
+    if (req.socket.destroyed) continue;
+    route(state, req, res, target).catch((error: unknown) => {
+      answerCrash(res, error);
+    });
+  }
 }
 
 function answerCrash(res: ServerResponse, error: unknown): void {
@@ -953,6 +975,13 @@ export async function startFakeKeptnApi(options: FakeKeptnApiOptions = {}): Prom
     },
     setDown(down) {
       state.down = down;
+    },
+    holdEvents(hold) {
+      state.holding = hold;
+      if (!hold) releaseHeld(state);
+    },
+    get heldEvents() {
+      return state.held.filter(({ req }) => !req.socket.destroyed).length;
     },
     eventsOfType(type) {
       return state.events.filter((event) => event.body.type === type);

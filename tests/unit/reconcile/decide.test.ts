@@ -152,6 +152,15 @@ void describe('decide()', () => {
     assert.deepEqual(kinds, ['sendStarted', 'finish']);
   });
 
+  void it('waits for a .started being sent (claimed), and takes over a stale claim', () => {
+    const sending = (seconds: number) => runOf([done(0)], { started: `sending@${ago(seconds)}` });
+    assert.deepEqual(decide(sending(10), NOW, LIMITS), []);
+    assert.deepEqual(
+      decide(sending(121), NOW, LIMITS).map((action) => action.kind),
+      ['sendStarted', 'finish'],
+    );
+  });
+
   void it('never finishes while the intake may still be sending .started', () => {
     assert.deepEqual(decide(runOf([done(0)], { started: 'required', createdAt: ago(5) }), NOW, LIMITS), []);
   });
