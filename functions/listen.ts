@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { messageOf } from '../lib/errors/index.js';
 import type { Settings } from '../lib/settings/index.js';
 
 /** Listens on HOST:PORT and closes gracefully on SIGTERM/SIGINT (Knative sends SIGTERM before scaling down). */
@@ -25,4 +26,14 @@ export async function listenUntilSignalled(
   process.once('SIGTERM', close);
   process.once('SIGINT', close);
   await app.listen({ host: settings.host, port: settings.port });
+}
+
+/** Runs an entrypoint: a start-up failure (bad settings, no kubeconfig) is one readable line and exit code 1. */
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    process.stderr.write(`${messageOf(error)}\n`);
+    process.exit(1);
+  }
 }

@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 const entryPoints = {
   handler: 'functions/handler/server.ts',
   reconciler: 'functions/reconciler/server.ts',
+  local: 'functions/local/main.ts',
   init: 'functions/init/main.ts',
   cli: 'functions/cli/main.ts',
 };

@@ -21,6 +21,7 @@ if [[ -z "${KEPTN_API_URL:-}" ]]; then export CONFIG_DIR="${CONFIG_DIR:-$PWD/exa
 export RESULTS_DIR="${RESULTS_DIR:-$PWD/.jes-local/results}"
 export JOB_NAMESPACE="${JOB_NAMESPACE:-default}"
 export LOG_LEVEL="${LOG_LEVEL:-info}"
+export RECONCILE_INTERVAL_SECONDS="${RECONCILE_INTERVAL_SECONDS:-5}"
 
-echo "[start] handler on http://$HOST:$PORT/ (kubeconfig $KUBECONFIG, config ${CONFIG_DIR:-$KEPTN_API_URL})" >&2
-exec node dist/handler.js
+echo "[start] handler + reconciler on http://$HOST:$PORT/ (kubeconfig $KUBECONFIG, config ${CONFIG_DIR:-$KEPTN_API_URL})" >&2
+exec node dist/local.js

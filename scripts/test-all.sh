@@ -13,6 +13,8 @@ step "lint"
 npm run -s lint
 step "format"
 npm run -s format:check
+step "Dockerfile lint"
+bash scripts/lint-dockerfile.sh
 step "unit tests"
 npm run -s test:unit
 step "contract tests"

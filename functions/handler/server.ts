@@ -6,16 +6,18 @@ import {
   createResourceStore,
 } from '../../lib/runtime/dependencies.js';
 import { loadSettings } from '../../lib/settings/index.js';
-import { listenUntilSignalled } from '../listen.js';
+import { listenUntilSignalled, runMain } from '../listen.js';
 import { buildHandlerApp } from './app.js';
 
-const settings = loadSettings(process.env);
-const log = createLogger(settings.logLevel, 'handler');
-const app = buildHandlerApp({
-  settings,
-  log,
-  configLoader: createConfigLoaderFor(settings, createResourceStore(settings)),
-  jobs: createKubernetesClient(),
-  sink: createEventSink(settings, log),
+await runMain(async () => {
+  const settings = loadSettings(process.env);
+  const log = createLogger(settings.logLevel, 'handler');
+  const app = buildHandlerApp({
+    settings,
+    log,
+    configLoader: createConfigLoaderFor(settings, createResourceStore(settings)),
+    jobs: createKubernetesClient(),
+    sink: createEventSink(settings, log),
+  });
+  await listenUntilSignalled(app, settings, log);
 });
-await listenUntilSignalled(app, settings, log);

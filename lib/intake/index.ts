@@ -213,19 +213,8 @@ async function sendStarted(deps: IntakeDeps, envelope: ReplyEnvelope, run: Run):
   const first = run.jobs[0];
   if (first === undefined || annotationOf(first, Annotations.started) !== StartedStates.required) return;
   const { namespace, name } = jobRef(first);
-  const current = await deps.jobs.readJob(namespace, name);
-  // A redelivered event finds the marker already moved on: nothing more to send.
-  if (annotationOf(current, Annotations.started) !== StartedStates.required) return;
   const now = deps.now?.() ?? new Date();
-  try {
-    await deps.jobs.patchJob(namespace, name, {
-      resourceVersion: current?.metadata?.resourceVersion ?? '',
-      annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
-    });
-  } catch (error) {
-    if (isJesError(error, 'K8S_CONFLICT')) return;
-    throw error;
-  }
+  if (!(await claimStarted(deps, namespace, name, now))) return;
   try {
     await deps.sink.send(startedEvent(envelope, run.runId, now));
   } catch (error) {
@@ -235,6 +224,30 @@ async function sendStarted(deps: IntakeDeps, envelope: ReplyEnvelope, run: Run):
     throw error;
   }
   await deps.jobs.patchJob(namespace, name, { annotations: { [Annotations.started]: StartedStates.sent } });
+}
+
+const CLAIM_ATTEMPTS = 5;
+
+/**
+ * True when this delivery now holds the `.started`. A conflict is retried while the marker is still `required`: the
+ * Job controller updates the Job's status at the same time, which is no competing claim.
+ */
+async function claimStarted(deps: IntakeDeps, namespace: string, name: string, now: Date): Promise<boolean> {
+  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
+    const current = await deps.jobs.readJob(namespace, name);
+    // A redelivered event finds the marker already moved on: nothing more to send.
+    if (annotationOf(current, Annotations.started) !== StartedStates.required) return false;
+    try {
+      await deps.jobs.patchJob(namespace, name, {
+        resourceVersion: current?.metadata?.resourceVersion ?? '',
+        annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
+      });
+      return true;
+    } catch (error) {
+      if (!isJesError(error, 'K8S_CONFLICT')) throw error;
+    }
+  }
+  return false;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { isJesError } from '../errors/index.js';
+import { isJesError, jesError } from '../errors/index.js';
 import { fromKubernetesError } from './errors.js';
 
 /**
@@ -54,10 +54,20 @@ export interface JobPatch {
   readonly suspend?: boolean;
 }
 
+/** The kubeconfig ($KUBECONFIG, ~/.kube/config, or in-cluster), or a precise error saying which file failed. */
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const config = new KubeConfig();
-  if (path === undefined) config.loadFromDefault();
-  else config.loadFromFile(path);
+  try {
+    if (path === undefined) config.loadFromDefault();
+    else config.loadFromFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw jesError(
+      'K8S_UNAVAILABLE',
+      `Cannot load the kubeconfig (${reason}): point KUBECONFIG at a readable kubeconfig file, or run inside a cluster`,
+      { cause: error },
+    );
+  }
   return config;
 }
 

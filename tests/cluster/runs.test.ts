@@ -305,7 +305,10 @@ ${taskYaml('second')}${taskYaml('third')}`);
 
   void it('the reconciler killed between claim and send, then restarted: exactly one .finished, same id', async () => {
     for (const reconciler of tier.reconcilers.splice(0)) await reconciler.stop();
-    const { runId } = await accept(tier, configOf(taskYaml('crash')));
+    const { runId, event } = await accept(tier, configOf(taskYaml('crash')));
+    await waitFor('the .started', async () =>
+      tier.keptn.events.some((recorded) => recorded.body.triggeredid === event.id) ? true : undefined,
+    );
     tier.keptn.holdEvents(true);
     const doomed = startWatchReconciler(reconcilerEnv(tier, 'doomed'));
     try {

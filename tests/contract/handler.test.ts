@@ -91,6 +91,15 @@ void describe('handler contract (fake Keptn API over loopback, fake Kubernetes b
     assert.deepEqual(context.keptn.rejectedEvents, []);
   });
 
+  void it('still sends .started when a Job status update races its claim (409 is retried, not taken as a rival)', async () => {
+    const event = keptnEvent({ data: { project: project(context) } });
+    context.jobs.conflicts = 2;
+    const answer = await postStructured(context.handler.url, event);
+    assert.equal(answer.status, 202);
+    assert.equal(context.jobs.conflicts, 0);
+    assert.equal(context.keptn.eventsOfType('sh.keptn.event.test.started').length, 1);
+  });
+
   void it('accepts a binary-mode event', async () => {
     const event = keptnEvent({ data: { project: project(context) } });
     const response = await fetch(context.handler.url, {

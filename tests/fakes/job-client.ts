@@ -13,6 +13,8 @@ export interface FakeJobClient extends JobClient {
   readonly calls: string[];
   /** While set, every call fails as if the API could not be reached. */
   unavailable: boolean;
+  /** How many of the next patches with a resourceVersion precondition lose to a concurrent status update (409). */
+  conflicts: number;
   /** Names (ns/name) whose create is refused as invalid (422). */
   readonly invalidNames: Set<string>;
   readonly pods: Map<string, V1Pod[]>;
@@ -62,6 +64,7 @@ export function createFakeJobClient(): FakeJobClient {
     jobs,
     calls: [],
     unavailable: false,
+    conflicts: 0,
     invalidNames: new Set(),
     pods: new Map(),
     logs: new Map(),
@@ -94,6 +97,15 @@ export function createFakeJobClient(): FakeJobClient {
       const job = jobs.get(key(namespace, name));
       if (job === undefined)
         throw jesError('K8S_NOT_FOUND', `patch Job ${namespace}/${name}: Kubernetes answered 404`);
+      if (patch.resourceVersion !== undefined && fake.conflicts > 0) {
+        // As the Job controller writing the status meanwhile: the version moved on.
+        fake.conflicts -= 1;
+        jobs.set(key(namespace, name), {
+          ...job,
+          metadata: { ...job.metadata, resourceVersion: nextVersion() },
+        });
+        throw jesError('K8S_CONFLICT', `patch Job ${namespace}/${name}: Kubernetes answered 409`);
+      }
       if (patch.resourceVersion !== undefined && patch.resourceVersion !== job.metadata?.resourceVersion) {
         throw jesError('K8S_CONFLICT', `patch Job ${namespace}/${name}: Kubernetes answered 409`);
       }
