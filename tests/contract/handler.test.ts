@@ -308,10 +308,31 @@ void describe('handler contract (fake Keptn API over loopback, fake Kubernetes b
 
   void it('answers 503 when the resource API is down', async () => {
     const event = keptnEvent({ data: { project: project(context) } });
-    context.keptn.failNext('resource', 503, 5);
+    // KEPTN_API_RETRIES=1: the first try and its one retry both fail.
+    context.keptn.failNext('resource', 503, 2);
     const answer = await postStructured(context.handler.url, event);
     assert.equal(answer.status, 503);
     assert.equal(answer.body.code, 'JES_ERR_CONFIG_SOURCE_UNAVAILABLE');
+  });
+
+  void it('retries the resource API after a 5xx and then succeeds', async () => {
+    const event = keptnEvent({ data: { project: project(context) } });
+    context.keptn.failNext('resource', 502, 1);
+    const answer = await postStructured(context.handler.url, event);
+    assert.equal(answer.status, 202);
+  });
+
+  void it('answers /healthz always and /readyz only while Kubernetes answers', async () => {
+    assert.equal((await fetch(`${context.handler.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${context.handler.url}/readyz`)).status, 200);
+    context.jobs.unavailable = true;
+    try {
+      const notReady = await fetch(`${context.handler.url}/readyz`);
+      assert.equal(notReady.status, 503);
+      assert.match(((await notReady.json()) as { reason: string }).reason, /cannot reach the Kubernetes API/);
+    } finally {
+      context.jobs.unavailable = false;
+    }
   });
 
   void it('leaves .started to the webhook-service when KEPTN_SEND_STARTED=false', async () => {
