@@ -1,11 +1,6 @@
 import { createLogger } from '../../lib/log/index.js';
 import { createReconciler } from '../../lib/reconcile/runner.js';
-import {
-  createConfigLoaderFor,
-  createEventSink,
-  createKubernetesClient,
-  createResourceStore,
-} from '../../lib/runtime/dependencies.js';
+import { createHandlerDeps } from '../../lib/runtime/dependencies.js';
 import { loadSettings } from '../../lib/settings/index.js';
 import { buildHandlerApp } from '../handler/app.js';
 import { listenUntilSignalled, runMain } from '../listen.js';
@@ -17,26 +12,16 @@ import { listenUntilSignalled, runMain } from '../listen.js';
 await runMain(async () => {
   const settings = loadSettings(process.env);
   const log = createLogger(settings.logLevel, 'local');
-  const jobs = createKubernetesClient();
-  const sink = createEventSink(settings, log);
-  const app = buildHandlerApp({
-    settings,
-    log,
-    configLoader: createConfigLoaderFor(settings, createResourceStore(settings)),
-    jobs,
-    sink,
-  });
-  const stopWatching = await createReconciler({ settings, jobs, sink, log }).watch();
+  const deps = createHandlerDeps(settings, log);
+  const app = buildHandlerApp(deps);
+  const stopWatching = await createReconciler({ settings, jobs: deps.jobs, sink: deps.sink, log }).watch();
   app.addHook('onClose', () => {
     stopWatching();
   });
   await listenUntilSignalled(app, settings, log);
+  const where = settings.config.directory ?? settings.keptn.apiUrl;
   log.info(
-    {
-      url: `http://${settings.host}:${settings.port}/`,
-      config: settings.config.directory ?? settings.keptn.apiUrl,
-      results: settings.resultsDir,
-    },
-    'ready: POST a CloudEvent to the url',
+    { url: `http://${settings.host}:${settings.port}/`, config: where, results: settings.resultsDir },
+    'ready',
   );
 });

@@ -1,11 +1,9 @@
-import Fastify from 'fastify';
 import type { Logger } from 'pino';
-import { isJesError } from '../../lib/errors/index.js';
-import { parseHttpEvent, type IncomingEvent } from '../../lib/events/cloudevent.js';
-import { errorBody } from '../../lib/intake/index.js';
+import type { IncomingEvent } from '../../lib/events/cloudevent.js';
 import { Labels } from '../../lib/jobs/contract.js';
 import type { JobClient } from '../../lib/k8s/job-client.js';
 import type { Reconciler } from '../../lib/reconcile/runner.js';
+import { createFunctionApp, eventOf } from '../http.js';
 
 /**
  * The reconciler function: `POST /` takes the Knative PingSource event (`dev.knative.sources.ping`: one pass) or an
@@ -30,24 +28,9 @@ function runOf(event: IncomingEvent, managedBy: string): string | undefined {
 }
 
 export function buildReconcilerApp(options: ReconcilerAppOptions) {
-  const app = Fastify({ loggerInstance: options.log });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, body);
-  });
-  app.setErrorHandler((error, request, reply) => {
-    if (isJesError(error)) return reply.code(error.statusCode).send(errorBody(error));
-    request.log.error({ err: error }, 'unexpected error');
-    return reply
-      .code(500)
-      .send({ code: 'JES_ERR_INTERNAL', message: 'Internal error; see the function log', issues: [] });
-  });
-
+  const app = createFunctionApp(options);
   app.post('/', async (request, reply) => {
-    const event = parseHttpEvent({
-      headers: request.headers,
-      body: typeof request.body === 'string' ? request.body : '',
-    });
+    const event = eventOf(request);
     if (event.type === PING_TYPE) return reply.send({ pass: await options.reconciler.pass() });
     if (event.type.startsWith(APISERVER_TYPE_PREFIX)) {
       const runId = runOf(event, options.managedBy);
@@ -59,17 +42,6 @@ export function buildReconcilerApp(options: ReconcilerAppOptions) {
       message: `The reconciler takes ${PING_TYPE} and ${APISERVER_TYPE_PREFIX}* events, not ${event.type}`,
       issues: [],
     });
-  });
-  app.get('/healthz', { logLevel: 'warn' }, (_request, reply) => reply.send({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    try {
-      await options.jobs.ping(options.namespace);
-      return await reply.send({ status: 'ready' });
-    } catch (error) {
-      return reply
-        .code(503)
-        .send({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
-    }
   });
   return app;
 }

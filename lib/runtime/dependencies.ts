@@ -44,3 +44,18 @@ export function createEventSink(settings: Settings, log: Logger): EventSink {
 export function createKubernetesClient(kubeconfigPath?: string): JobClient {
   return createJobClient(loadKubeConfig(kubeconfigPath));
 }
+
+/** Everything the handler needs, from the settings (Kubernetes from the kubeconfig unless given). */
+export function createHandlerDeps(
+  settings: Settings,
+  log: Logger,
+  jobs: JobClient = createKubernetesClient(),
+) {
+  return {
+    settings,
+    log,
+    configLoader: createConfigLoaderFor(settings, createResourceStore(settings)),
+    jobs,
+    sink: createEventSink(settings, log),
+  };
+}

@@ -1,10 +1,6 @@
 import { buildHandlerApp, type HandlerApp } from '../../functions/handler/app.js';
 import { createLogger } from '../../lib/log/index.js';
-import {
-  createConfigLoaderFor,
-  createEventSink,
-  createResourceStore,
-} from '../../lib/runtime/dependencies.js';
+import { createHandlerDeps } from '../../lib/runtime/dependencies.js';
 import { loadSettings, type Settings } from '../../lib/settings/index.js';
 import type { FakeKeptnApi } from '../fakes/keptn-api.js';
 import type { FakeJobClient } from '../fakes/job-client.js';
@@ -32,13 +28,7 @@ export async function startHandler(
     ...env,
   });
   const log = createLogger(settings.logLevel, 'handler-test');
-  const app = buildHandlerApp({
-    settings,
-    log,
-    configLoader: createConfigLoaderFor(settings, createResourceStore(settings)),
-    jobs,
-    sink: createEventSink(settings, log),
-  });
+  const app = buildHandlerApp(createHandlerDeps(settings, log, jobs));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
