@@ -4,26 +4,19 @@ import { fetchTaskFiles } from '../../lib/config/files.js';
 import { messageOf } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log/index.js';
 import { createResourceStore } from '../../lib/runtime/dependencies.js';
-import { loadSettings } from '../../lib/settings/index.js';
+import { loadInitInputs, loadSettings } from '../../lib/settings/index.js';
 
 /**
  * The init container of every Job: copies the task's `files` into the workspace (/keptn) and writes the whole
  * event to /keptn/event.json. Exits non-zero with the reason when a file cannot be found or fetched, so the
  * reconciler reports it (the init container's log is included in the `.finished` message).
  */
-const env = process.env;
-const log = createLogger(env.LOG_LEVEL ?? 'info', 'init');
+const log = createLogger('info', 'init');
 try {
-  const settings = loadSettings(env);
-  const workspace = resolve(env.JES_WORKSPACE ?? '/keptn');
-  const files = JSON.parse(env.JES_FILES ?? '[]') as string[];
-  const scope = {
-    project: env.KEPTN_PROJECT ?? '',
-    stage: env.KEPTN_STAGE ?? '',
-    service: env.KEPTN_SERVICE ?? '',
-    commit: env.GIT_COMMIT_ID === '' ? undefined : env.GIT_COMMIT_ID,
-  };
-  const fetched = await fetchTaskFiles(createResourceStore(settings), scope, files);
+  const settings = loadSettings(process.env);
+  const inputs = loadInitInputs(process.env);
+  const workspace = resolve(inputs.workspace);
+  const fetched = await fetchTaskFiles(createResourceStore(settings), inputs.scope, inputs.files);
   for (const file of fetched) {
     const target = resolve(workspace, file.path);
     if (!target.startsWith(workspace + sep))
@@ -32,7 +25,7 @@ try {
     await writeFile(target, file.content);
     log.info({ file: file.path, level: file.level, bytes: file.content.length }, 'file copied');
   }
-  await writeFile(join(workspace, 'event.json'), env.JES_EVENT ?? '{}');
+  await writeFile(join(workspace, 'event.json'), inputs.eventJson);
   log.info({ files: fetched.length }, 'workspace ready');
 } catch (error) {
   log.error({ err: messageOf(error) }, 'init failed');

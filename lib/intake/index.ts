@@ -86,6 +86,9 @@ export async function handleEvent(deps: IntakeDeps, event: IncomingEvent): Promi
     plan = planRuns(deps.settings, { event, envelope, loaded: lookup.loaded, createdAt });
   } catch (error) {
     if (!isJesError(error)) throw error;
+    // Silent actions send nothing, refused or not: the sender hears the reason in the HTTP answer only.
+    const matches = matchActions(lookup.loaded.config, event);
+    if (matches.length > 0 && matches.every(({ action }) => action.silent === true)) throw error;
     return refuse(deps, log, { event, envelope, error, matched: true });
   }
   const { matches, runs } = plan;
@@ -148,8 +151,8 @@ export function planRuns(settings: PlanSettings, { event, envelope, loaded, crea
 }
 
 function startedState(settings: PlanSettings, envelope: ReplyEnvelope, match: MatchedAction): StartedState {
-  const owed =
-    match.action.silent !== true && envelope.replyTypePrefix !== undefined && isTriggered(envelope.type);
+  // Owed exactly when a `.finished` is (see repliesOwed in lib/reconcile/decide.ts): every `.started` gets its pair.
+  const owed = match.action.silent !== true && envelope.replyTypePrefix !== undefined;
   return owed && settings.keptn.sendStarted ? StartedStates.required : StartedStates.none;
 }
 

@@ -271,3 +271,64 @@ function toSettings(env: Env, source: 'keptn' | 'directory'): Settings {
 
 /** The documented variables, for the README's configuration reference and its drift test. */
 export const SETTINGS_VARIABLES: readonly string[] = Object.keys(EnvSchema.properties);
+
+const InitSchema = Type.Object(
+  {
+    JES_FILES: Type.String({ default: '[]', description: 'a JSON list of resource paths' }),
+    JES_EVENT: Type.String({ default: '{}', description: 'the event as JSON' }),
+    JES_WORKSPACE: Type.String({ minLength: 1, default: '/keptn' }),
+    KEPTN_PROJECT: Type.String({ minLength: 1 }),
+    KEPTN_STAGE: Type.String({ minLength: 1 }),
+    KEPTN_SERVICE: Type.String({ minLength: 1 }),
+    GIT_COMMIT_ID: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+/** What the Job builder hands the init container (lib/jobs/builder.ts initContainer). */
+export interface InitInputs {
+  readonly files: readonly string[];
+  readonly eventJson: string;
+  readonly workspace: string;
+  readonly scope: {
+    readonly project: string;
+    readonly stage: string;
+    readonly service: string;
+    readonly commit: string | undefined;
+  };
+}
+
+/** The init container's own inputs, validated like the settings. */
+export function loadInitInputs(env: Readonly<Record<string, string | undefined>>): InitInputs {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const values = Value.Default(InitSchema, defined) as Static<typeof InitSchema>;
+  const issues = collectIssues(InitSchema, values);
+  let files: unknown = [];
+  try {
+    files = JSON.parse(values.JES_FILES);
+  } catch {
+    files = undefined;
+  }
+  if (!Array.isArray(files) || files.some((file) => typeof file !== 'string')) {
+    issues.push({ path: 'JES_FILES', message: 'must be a JSON list of strings, e.g. ["terraform/"]' });
+  }
+  if (issues.length > 0) {
+    throw jesError('SETTINGS_INVALID', `Invalid init container environment (${issues.length} problem(s))`, {
+      issues,
+    });
+  }
+  return {
+    files: files as string[],
+    eventJson: values.JES_EVENT,
+    workspace: values.JES_WORKSPACE,
+    scope: {
+      project: values.KEPTN_PROJECT,
+      stage: values.KEPTN_STAGE,
+      service: values.KEPTN_SERVICE,
+      commit:
+        values.GIT_COMMIT_ID === undefined || values.GIT_COMMIT_ID === '' ? undefined : values.GIT_COMMIT_ID,
+    },
+  };
+}

@@ -246,6 +246,23 @@ void describe('handler contract (fake Keptn API over loopback, fake Kubernetes b
     assert.equal(annotationOf(first, Annotations.silent), 'true');
   });
 
+  void it('refuses a silent action by policy without sending anything (the HTTP answer says why)', async () => {
+    const strict = await setUp({ ALLOWED_IMAGES: 'registry.example/*' });
+    try {
+      const config = CONFIG.replace('    tasks:', '    silent: true\n    tasks:');
+      const answer = await postStructured(
+        strict.handler.url,
+        keptnEvent({ data: { project: project(strict, config) } }),
+      );
+      assert.equal(answer.status, 403);
+      assert.equal(answer.body.code, 'JES_ERR_POLICY_IMAGE_NOT_ALLOWED');
+      assert.equal(strict.keptn.events.length, 0);
+      assert.equal(strict.jobs.jobs.size, 0);
+    } finally {
+      await tearDown(strict);
+    }
+  });
+
   void it('runs every matching action, each with its own .started', async () => {
     const config = `${CONFIG}  - name: smoke
     events: [{ name: "sh.keptn.event.*.triggered" }]
