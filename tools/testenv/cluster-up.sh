@@ -104,6 +104,12 @@ wait_for() { # wait_for COMPONENT DESCRIPTION COMMAND...
 # ---------------------------------------------------------------- already up?
 if healthy; then
   log "already up and healthy (run dir $RUN)"
+  # A cluster started by an older cluster-up.sh keeps running as it was started
+  # (it may be shared); only tell the caller what it lacks.
+  if ! tr '\0' '\n' <"/proc/$(pid_of kwok)/cmdline" 2>/dev/null | grep -qx -- "--enable-crds=${KWOK_ENABLE_CRDS}"; then
+    log "WARNING: this cluster's kwok was started without --enable-crds=${KWOK_ENABLE_CRDS} (an older cluster-up.sh):"
+    log "  per-pod Logs objects have no effect until cluster-down.sh + cluster-up.sh"
+  fi
   print_export
   exit 0
 fi
@@ -123,6 +129,15 @@ ports=("$JES_TESTENV_ETCD_PORT" "$JES_TESTENV_ETCD_PEER_PORT" "$JES_TESTENV_APIS
 for p in "$JES_TESTENV_ETCD_PORT" "$JES_TESTENV_ETCD_PEER_PORT" "$JES_TESTENV_APISERVER_PORT" \
          "$JES_TESTENV_KCM_PORT" "$JES_TESTENV_SCHEDULER_PORT" "$JES_TESTENV_KWOK_PORT"; do
   port_free "$p" || die "port 127.0.0.1:$p is already in use (another cluster? override with JES_TESTENV_*_PORT, see README)"
+done
+
+# The CRDs of the kwok custom resources we let kwok watch (--enable-crds) come
+# from the kwok module in the Go module cache (build.sh's `go install` puts it
+# there); they are never copied into the repository.
+KWOK_CRD_FILES=()
+for kind in ${KWOK_ENABLE_CRDS//,/ }; do
+  f="$(testenv_kwok_crd_file "$kind")" || die "cannot find the CRD of kwok kind '$kind' (sigs.k8s.io/kwok@${KWOK_VERSION} in the Go module cache)"
+  KWOK_CRD_FILES+=("$f")
 done
 
 mkdir -p "$PKI" "$LOGS" "$PIDS"
@@ -269,8 +284,26 @@ start kube-scheduler \
   --kube-api-qps=5000 --kube-api-burst=10000 \
   --profiling=false
 
+# ---------------------------------------------------------------- kwok CRDs
+crd_established() { # crd_established NAME
+  api GET "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/$1" 2>/dev/null \
+    | jq -e '.status.conditions // [] | any(.type == "Established" and .status == "True")' >/dev/null
+}
+for f in "${KWOK_CRD_FILES[@]}"; do
+  crd_name="$(sed -n 's/^  name: //p' "$f" | head -n1)"
+  # The apiserver takes YAML request bodies; 409 = already there (same etcd data).
+  code="$(api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions \
+      -H 'Content-Type: application/yaml' --data-binary "@$f" -o "$RUN/crd-create.json" -w '%{http_code}')" \
+    || fail kube-apiserver "could not create CRD $crd_name"
+  [[ "$code" == 201 || "$code" == 409 ]] || fail kube-apiserver "creating CRD $crd_name from $f returned HTTP $code: $(cat "$RUN/crd-create.json")"
+  wait_for kube-apiserver "CRD $crd_name Established" crd_established "$crd_name"
+done
+
 # ---------------------------------------------------------------- kwok
+# The default ClusterLogs stays in kwok.yaml (static); per-pod Logs objects are
+# watched as custom resources and take precedence (see README, "Logs").
 start kwok \
+  --enable-crds="${KWOK_ENABLE_CRDS}" \
   --kubeconfig="$KUBECONFIG_FILE" \
   --config="$RUN/kwok.yaml" \
   --manage-all-nodes=true \

@@ -9,6 +9,9 @@ K8S_VERSION="v1.34.4"
 K8S_STAGING_VERSION="v0.34.4"
 ETCD_VERSION="v3.6.4"
 KWOK_VERSION="v0.8.0"
+# kwok custom resources watched from the apiserver (kwok --enable-crds); their
+# CRDs are installed by cluster-up.sh from the kwok module in GOMODCACHE.
+KWOK_ENABLE_CRDS="Logs"
 # Bump when the build recipe (flags, mains) changes in a way go.sum does not show.
 BUILD_RECIPE="1"
 
@@ -88,4 +91,21 @@ testenv_stop_all() {
     sleep 0.05
   done
   return 0
+}
+
+# testenv_kwok_crd_file KIND -> prints the path of the CRD manifest of kwok
+# custom resource KIND (e.g. Logs) in the kwok module of the Go module cache,
+# downloading the module (not building anything) if the cache lost it.
+testenv_kwok_crd_file() {
+  local modcache dir f
+  modcache="$(GOTOOLCHAIN=local go env GOMODCACHE 2>/dev/null)" || return 1
+  [[ -n "$modcache" ]] || return 1
+  dir="$modcache/sigs.k8s.io/kwok@${KWOK_VERSION}/kustomize/crd/bases"
+  if [[ ! -d "$dir" ]]; then
+    log "downloading sigs.k8s.io/kwok@${KWOK_VERSION} into the Go module cache (for its CRDs)"
+    (cd / && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download "sigs.k8s.io/kwok@${KWOK_VERSION}") >&2 || return 1
+  fi
+  f="$(grep -lx -- "    kind: $1" "$dir"/*.yaml 2>/dev/null | head -n1)"
+  [[ -n "$f" ]] || return 1
+  echo "$f"
 }

@@ -61,7 +61,8 @@ wait_job() { # wait_job NAME CONDITION TIMEOUT_S
 
 kubectl create namespace "$NS" >/dev/null
 TOKCFG=""
-trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; [[ -n "$TOKCFG" ]] && rm -f "$TOKCFG"' EXIT
+LOGFILE=""
+trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; [[ -n "$TOKCFG" ]] && rm -f "$TOKCFG"; [[ -n "$LOGFILE" ]] && rm -f "$LOGFILE"' EXIT
 for _ in $(seq 1 50); do K get sa default >/dev/null 2>&1 && break; sleep 0.2; done
 
 check "node ${JES_TESTENV_NODE_NAME} Ready" \
@@ -83,6 +84,23 @@ check "termination message from env TESTENV_TERMINATION_MESSAGE" \
 check "kubectl logs returns the ClusterLogs file" \
   bash -c "kubectl -n '$NS' logs job/ok -c main | grep -q 'testenv log line 1'"
 echo "     logs: $(kubectl -n "$NS" logs job/ok -c main 2>&1 | head -2 | tr '\n' '|')"
+
+# --- 1b. per-pod Logs object (kwok --enable-crds=Logs) wins over the ClusterLogs default
+LOGFILE="$(mktemp --suffix=.log)"
+printf '%s\n' '2026-01-01T00:00:00.000000000Z stdout F per-pod line 1' \
+  '2026-01-01T00:00:01.000000000Z stderr F per-pod line 2: last' >"$LOGFILE"
+job perpod
+check "job 'perpod' Complete" wait_job perpod Complete 30
+pp="$(pod_of perpod | jq -r '.metadata.name')"
+jq -n --arg name "$pp" --arg file "$LOGFILE" '{apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "Logs",
+  metadata: {name: $name}, spec: {logs: [{logsFile: $file}]}}' | K apply -f - >/dev/null
+check "per-pod Logs object: kubectl logs returns its file (tail 1)" \
+  bash -c "for i in \$(seq 1 50); do [[ \$(kubectl -n '$NS' logs '$pp' -c main --tail=1 2>/dev/null) == 'per-pod line 2: last' ]] && exit 0; sleep 0.2; done; exit 1"
+check "other pods still get the ClusterLogs default" \
+  bash -c "kubectl -n '$NS' logs job/ok -c main | grep -q 'testenv log line 1'"
+K delete logs.kwok.x-k8s.io "$pp" >/dev/null
+check "per-pod Logs deleted: back to the default" \
+  bash -c "for i in \$(seq 1 50); do kubectl -n '$NS' logs '$pp' -c main | grep -q 'testenv log line 1' && exit 0; sleep 0.2; done; exit 1"
 
 # --- 2. exit code -> Failed
 job fail '{"testenv.jes.dev/exit-code":"3"}'

@@ -1,0 +1,3 @@
+module jes.dev/tests/gotemplate
+
+go 1.22
