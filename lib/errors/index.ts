@@ -44,6 +44,7 @@ export const ErrorCodes = Object.freeze({
     403,
     'Privileged tasks are not allowed',
   ),
+  POLICY_SECRET_NOT_ALLOWED: define('POLICY_SECRET_NOT_ALLOWED', 403, 'A task may not read this Secret'),
   K8S_UNAVAILABLE: define('K8S_UNAVAILABLE', 503, 'The Kubernetes API cannot be reached'),
   K8S_FORBIDDEN: define('K8S_FORBIDDEN', 502, 'The Kubernetes API refused the request (RBAC)'),
   K8S_NOT_FOUND: define('K8S_NOT_FOUND', 404, 'The Kubernetes object does not exist'),

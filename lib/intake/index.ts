@@ -48,7 +48,10 @@ export type IntakeAnswer =
       readonly statusCode: 202;
       readonly body: { readonly matched: true; readonly runs: readonly RunSummary[] };
     }
-  | { readonly statusCode: 200; readonly body: { readonly matched: false; readonly reason: string } }
+  | {
+      readonly statusCode: 200;
+      readonly body: { readonly matched: false; readonly reason: string; readonly reported?: true };
+    }
   | {
       /** Refused, and the refusal was reported to Keptn as an errored `.finished`: nothing for the sender to retry. */
       readonly statusCode: 200;
@@ -93,10 +96,8 @@ export async function handleEvent(deps: IntakeDeps, event: IncomingEvent): Promi
   }
   const { matches, runs } = plan;
   if (matches.length === 0) {
-    return {
-      statusCode: 200,
-      body: { matched: false, reason: `no action in ${lookup.loaded.origin} matches ${event.type}` },
-    };
+    const reason = `no action in ${lookup.loaded.origin} matches ${event.type}`;
+    return answerUnmatched(deps, event, envelope, reason);
   }
   for (const [index, run] of runs.entries()) {
     const match = matches[index];
@@ -132,7 +133,11 @@ export interface PlanInput {
 
 export function planRuns(settings: PlanSettings, { event, envelope, loaded, createdAt }: PlanInput): RunPlan {
   const matches = matchActions(loaded.config, event);
-  assertAllowed(matches, settings.jobs);
+  const tokenSecret = settings.keptn.apiTokenSecret?.name;
+  assertAllowed(matches, {
+    ...settings.jobs,
+    protectedSecrets: tokenSecret === undefined ? [] : [tokenSecret],
+  });
   const runs = matches.map((match) =>
     buildRun(
       {
@@ -278,6 +283,32 @@ async function refuse(
     finishedEvent(envelope, runId, now, { status: 'errored', result: 'fail', message: error.describe() }),
   );
   return { statusCode: 200, body: { matched, reported: true, error: errorBody(error) } };
+}
+
+/**
+ * Behind the Keptn webhook-service (KEPTN_SEND_STARTED=false) every event we receive already has a `.started` from
+ * it, and Keptn has no timeout after a `.started`: an event no action matches is finished here (succeeded, nothing to
+ * run) so the sequence goes on. Otherwise nothing is sent.
+ */
+async function answerUnmatched(
+  deps: IntakeDeps,
+  event: IncomingEvent,
+  envelope: ReplyEnvelope,
+  reason: string,
+): Promise<IntakeAnswer> {
+  if (deps.settings.keptn.sendStarted || envelope.replyTypePrefix === undefined || !isTriggered(event.type)) {
+    return { statusCode: 200, body: { matched: false, reason } };
+  }
+  const runId = `${eventKey(event)}-unmatched`;
+  const message = `Nothing to run: ${reason}.`;
+  await deps.sink.send(
+    finishedEvent(envelope, runId, deps.now?.() ?? new Date(), {
+      status: 'succeeded',
+      result: 'pass',
+      message,
+    }),
+  );
+  return { statusCode: 200, body: { matched: false, reason, reported: true } };
 }
 
 function summary(run: Run, match: MatchedAction | undefined): RunSummary {

@@ -4,14 +4,18 @@ import type { MatchedAction } from '../matching/index.js';
 import type { Settings } from '../settings/index.js';
 
 /**
- * What the operator allows config authors: images and namespaces (globs, `*` = any characters) and privileged
- * containers. Every task of every matched action is checked before anything is created; one refusal refuses all.
+ * What the operator allows config authors: images and namespaces (globs, `*` = any characters), privileged
+ * containers, and Secrets (never the one holding the Keptn API token, which init containers read in the jobs
+ * namespace). Every task of every matched action is checked before anything is created; one refusal refuses all.
  */
 
 export type PolicySettings = Pick<
   Settings['jobs'],
   'allowedImages' | 'allowedNamespaces' | 'allowPrivileged' | 'namespace'
->;
+> & {
+  /** Secrets no task may read (KEPTN_API_TOKEN_SECRET's). */
+  readonly protectedSecrets?: readonly string[];
+};
 
 export function globMatches(pattern: string, value: string): boolean {
   const source = pattern
@@ -25,7 +29,11 @@ export function checkTask(
   task: Task,
   settings: PolicySettings,
 ): {
-  kind: 'POLICY_IMAGE_NOT_ALLOWED' | 'POLICY_NAMESPACE_NOT_ALLOWED' | 'POLICY_PRIVILEGED_NOT_ALLOWED';
+  kind:
+    | 'POLICY_IMAGE_NOT_ALLOWED'
+    | 'POLICY_NAMESPACE_NOT_ALLOWED'
+    | 'POLICY_PRIVILEGED_NOT_ALLOWED'
+    | 'POLICY_SECRET_NOT_ALLOWED';
   message: string;
 }[] {
   const problems: ReturnType<typeof checkTask> = [];
@@ -49,7 +57,22 @@ export function checkTask(
       message: 'privileged: true is refused (the operator has not set ALLOW_PRIVILEGED_JOBS=true)',
     });
   }
+  for (const secret of secretsOf(task)) {
+    if (settings.protectedSecrets?.includes(secret) === true) {
+      problems.push({
+        kind: 'POLICY_SECRET_NOT_ALLOWED',
+        message: `Secret "${secret}" holds the executor's Keptn API token (KEPTN_API_TOKEN_SECRET) and cannot be given to a task`,
+      });
+    }
+  }
   return problems;
+}
+
+/** The Secrets a task's env reads: whole (JES form, `name`) or one key (`secret`). */
+function secretsOf(task: Task): string[] {
+  return (task.env ?? [])
+    .filter((variable) => variable.valueFrom === 'secret')
+    .map((variable) => variable.secret ?? variable.name);
 }
 
 /** Throws the first refusal's error, carrying every problem found as an issue. */

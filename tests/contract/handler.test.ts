@@ -371,6 +371,45 @@ void describe('handler contract (fake Keptn API over loopback, fake Kubernetes b
     }
   });
 
+  void it('behind the webhook-service, finishes an event no action matches (its .started came from the webhook)', async () => {
+    const webhook = await setUp({ KEPTN_SEND_STARTED: 'false' });
+    try {
+      const event = keptnEvent({
+        data: { project: project(webhook), test: { teststrategy: 'performance' } },
+      });
+      const answer = await postStructured(webhook.handler.url, event);
+      assert.equal(answer.status, 200);
+      assert.deepEqual([answer.body.matched, answer.body.reported], [false, true]);
+      const finished = webhook.keptn.eventsOfType('sh.keptn.event.test.finished');
+      assert.equal(finished.length, 1);
+      assert.equal(finished[0]!.body.triggeredid, event.id);
+      const data = finished[0]!.body.data as Record<string, unknown>;
+      assert.deepEqual([data.status, data.result], ['succeeded', 'pass']);
+      assert.match(String(data.message), /Nothing to run: no action/);
+      assert.equal(webhook.keptn.eventsOfType('sh.keptn.event.test.started').length, 0);
+    } finally {
+      await tearDown(webhook);
+    }
+  });
+
+  void it('refuses a task that asks for the Secret holding the Keptn API token', async () => {
+    const guarded = await setUp({ KEPTN_API_TOKEN_SECRET: 'job-executor-keptn/token' });
+    try {
+      const config = CONFIG.replace(
+        "        cmd: [sh, -c, 'echo prepare']",
+        "        cmd: [sh, -c, 'echo prepare']\n        env: [{ name: STOLEN, valueFrom: secret, secret: job-executor-keptn, key: token }]",
+      );
+      const answer = await postStructured(
+        guarded.handler.url,
+        keptnEvent({ data: { project: project(guarded, config) } }),
+      );
+      assert.equal((answer.body.error as { code: string }).code, 'JES_ERR_POLICY_SECRET_NOT_ALLOWED');
+      assert.equal(guarded.jobs.jobs.size, 0);
+    } finally {
+      await tearDown(guarded);
+    }
+  });
+
   void it('reads through the in-cluster resource service with single escaping when so configured', async () => {
     const direct = await setUp((keptn) => ({
       KEPTN_RESOURCE_URI_ESCAPING: 'single',

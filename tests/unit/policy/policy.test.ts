@@ -192,3 +192,31 @@ void describe('assertAllowed', () => {
     });
   }
 });
+
+void describe('checkTask: protected Secrets', () => {
+  const settings = {
+    allowedImages: [],
+    allowedNamespaces: ['jobs'],
+    allowPrivileged: false,
+    namespace: 'jobs',
+    protectedSecrets: ['keptn-token'],
+  };
+  for (const env of [
+    { name: 'keptn-token', valueFrom: 'secret' as const },
+    { name: 'TOKEN', valueFrom: 'secret' as const, secret: 'keptn-token', key: 'token' },
+  ]) {
+    void it(`refuses ${JSON.stringify(env)}`, () => {
+      const problems = checkTask({ name: 't', image: 'busybox', env: [env] }, settings);
+      assert.deepEqual(
+        problems.map((problem) => problem.kind),
+        ['POLICY_SECRET_NOT_ALLOWED'],
+      );
+    });
+  }
+  void it('allows other Secrets', () => {
+    assert.deepEqual(
+      checkTask({ name: 't', image: 'busybox', env: [{ name: 'db', valueFrom: 'secret' }] }, settings),
+      [],
+    );
+  });
+});
