@@ -7,7 +7,12 @@ import { startFakeKeptnApi, type FakeKeptnApi, type RecordedEvent } from '../fak
 import { keptnEvent, unique } from '../helpers/factories.js';
 import { postStructured } from '../helpers/handler.js';
 import { openCluster, waitFor, type TestCluster } from './helpers/cluster.js';
-import { startFunction, startWatchReconciler, type FunctionProcess } from './helpers/processes.js';
+import {
+  functionEnvironment,
+  startFunction,
+  startWatchReconciler,
+  type FunctionProcess,
+} from './helpers/processes.js';
 
 /**
  * The cluster tier: the built handler and reconciler, each in its own process with its own ServiceAccount token
@@ -29,22 +34,13 @@ function functionEnv(
   tier: Pick<Tier, 'cluster' | 'keptn'>,
   kubeconfig: string,
   extra: Record<string, string> = {},
-) {
-  return {
-    KUBECONFIG: kubeconfig,
-    KEPTN_API_URL: tier.keptn.apiUrl,
-    KEPTN_API_TOKEN: tier.keptn.token,
-    KEPTN_API_RETRIES: '1',
-    KEPTN_API_TIMEOUT_MS: '3000',
-    JOB_NAMESPACE: tier.cluster.jobsNamespace,
-    DEFAULT_JOB_SERVICE_ACCOUNT: 'job-executor-job',
-    INIT_CONTAINER_IMAGE: process.env.JES_TEST_INIT_IMAGE ?? 'ghcr.io/jes-serverless/job-executor:0.1.0',
-    RECONCILE_INTERVAL_SECONDS: '1',
-    CLAIM_TIMEOUT_SECONDS: '5',
-    STARTED_GRACE_SECONDS: '2',
-    FAIL_FAST_IMAGE_PULL_SECONDS: '3',
-    ...extra,
+): Record<string, string> {
+  const target = {
+    jobsNamespace: tier.cluster.jobsNamespace,
+    apiUrl: tier.keptn.apiUrl,
+    token: tier.keptn.token,
   };
+  return functionEnvironment(target, kubeconfig, extra);
 }
 
 function reconcilerEnv(tier: Pick<Tier, 'cluster' | 'keptn'>, id: string) {

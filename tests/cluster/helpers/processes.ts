@@ -76,3 +76,26 @@ export function startWatchReconciler(env: Record<string, string>): FunctionProce
   const { child, output } = launch(['dist/cli.js', 'reconcile', '--watch'], env);
   return { url: '', output, stop: stopper(child) };
 }
+
+/** The functions' environment in the cluster tier: the fake Keptn API, the test's jobs namespace, short intervals. */
+export function functionEnvironment(
+  target: { readonly jobsNamespace: string; readonly apiUrl: string; readonly token: string },
+  kubeconfig: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    KUBECONFIG: kubeconfig,
+    KEPTN_API_URL: target.apiUrl,
+    KEPTN_API_TOKEN: target.token,
+    KEPTN_API_RETRIES: '1',
+    KEPTN_API_TIMEOUT_MS: '3000',
+    JOB_NAMESPACE: target.jobsNamespace,
+    DEFAULT_JOB_SERVICE_ACCOUNT: 'job-executor-job',
+    INIT_CONTAINER_IMAGE: process.env.JES_TEST_INIT_IMAGE ?? 'ghcr.io/jes-serverless/job-executor:0.1.0',
+    RECONCILE_INTERVAL_SECONDS: '1',
+    CLAIM_TIMEOUT_SECONDS: '5',
+    STARTED_GRACE_SECONDS: '2',
+    FAIL_FAST_IMAGE_PULL_SECONDS: '3',
+    ...extra,
+  };
+}
