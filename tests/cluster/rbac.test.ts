@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, AuthorizationV1Api, BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { openCluster, type TestCluster } from './helpers/cluster.js';
 
 /**
@@ -118,6 +118,83 @@ void describe(
         }),
         false,
       );
+    });
+  },
+);
+
+void describe(
+  'admission policy: the executor only touches the Jobs it manages (infra/base/admission-policy.yaml)',
+  { timeout: 120_000 },
+  () => {
+    let cluster: TestCluster;
+    before(async () => {
+      cluster = await openCluster();
+    });
+    after(async () => {
+      await cluster.close();
+    });
+
+    const jobBody = (name: string, labels: Record<string, string>) => ({
+      metadata: { name, labels },
+      spec: {
+        suspend: true,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } },
+      },
+    });
+
+    async function batchAs(account: string): Promise<BatchV1Api> {
+      const config = new KubeConfig();
+      config.loadFromFile(await cluster.tokenKubeconfig(account));
+      return config.makeApiClient(BatchV1Api);
+    }
+
+    async function refused(call: Promise<unknown>): Promise<string> {
+      try {
+        await call;
+      } catch (error) {
+        if (error instanceof ApiException) return String((error as ApiException<unknown>).body);
+        throw error;
+      }
+      throw new Error('the call was allowed');
+    }
+
+    void it('the reconciler may not delete or change a Job that is not the executor’s; it may its own', async () => {
+      const namespace = cluster.jobsNamespace;
+      await cluster.batch.createNamespacedJob({
+        namespace,
+        body: jobBody('someone-elses', { team: 'other' }),
+      });
+      await cluster.batch.createNamespacedJob({
+        namespace,
+        body: jobBody('ours', { 'app.kubernetes.io/managed-by': 'job-executor' }),
+      });
+      const reconciler = await batchAs('job-executor-reconciler');
+      const body = await refused(
+        reconciler.deleteNamespacedJob({ namespace, name: 'someone-elses', dryRun: 'All' }),
+      );
+      assert.match(body, /may only create, change and delete the Jobs it manages/);
+      await refused(
+        reconciler.patchNamespacedJob({
+          namespace,
+          name: 'someone-elses',
+          body: [{ op: 'add', path: '/metadata/annotations', value: { x: 'y' } }],
+          dryRun: 'All',
+        }),
+      );
+      await reconciler.deleteNamespacedJob({ namespace, name: 'ours', dryRun: 'All' });
+    });
+
+    void it('the handler may not create a Job without the executor’s label', async () => {
+      const handler = await batchAs('job-executor-handler');
+      const namespace = cluster.jobsNamespace;
+      await refused(
+        handler.createNamespacedJob({ namespace, body: jobBody('unlabelled', {}), dryRun: 'All' }),
+      );
+      await handler.createNamespacedJob({
+        namespace,
+        body: jobBody('labelled', { 'app.kubernetes.io/managed-by': 'job-executor' }),
+        dryRun: 'All',
+      });
     });
   },
 );

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  ApiException,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -140,6 +141,19 @@ async function applyManifests(
       for (const subject of object.subjects ?? []) subject.namespace = systemNamespace;
       await client.create(object);
     }
+  }
+  // Cluster-scoped, the same for every test: created once, kept (it only concerns the executor's ServiceAccounts).
+  const policy = await readFile(join(root, 'infra/base/admission-policy.yaml'), 'utf8');
+  for (const document of parseAllDocuments(policy)) {
+    const object = document.toJS() as KubernetesObject;
+    // As `kubectl apply` would record it, so that the manifests tier can `kubectl apply --dry-run` over it silently.
+    object.metadata = {
+      ...object.metadata,
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(object) },
+    };
+    await client.create(object).catch((error: unknown) => {
+      if (!(error instanceof ApiException && (error as ApiException<unknown>).code === 409)) throw error;
+    });
   }
 }
 

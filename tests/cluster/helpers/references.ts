@@ -15,6 +15,8 @@ const CLUSTER_SCOPED = new Set([
   'Namespace',
   'ClusterRole',
   'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
   'CustomResourceDefinition',
 ]);
 
