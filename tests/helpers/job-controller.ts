@@ -1,4 +1,4 @@
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1JobStatus, V1Pod } from '@kubernetes/client-node';
 import { Labels } from '../../lib/jobs/contract.js';
 import type { FakeJobClient } from '../fakes/job-client.js';
 
@@ -63,6 +63,14 @@ export function podFor(job: V1Job, ending: Ending, now: Date): V1Pod {
   };
 }
 
+function failedStatus(startTime: Date, now: Date, reason: string, message: string): V1JobStatus {
+  return {
+    startTime,
+    failed: 1,
+    conditions: [{ type: 'Failed', status: 'True', reason, message, lastTransitionTime: now }],
+  };
+}
+
 /** Ends the Job as the controller would, and records its pod and logs. */
 export function endJob(fake: FakeJobClient, job: V1Job, ending: Ending, now = new Date()): void {
   const namespace = job.metadata?.namespace ?? '';
@@ -85,34 +93,18 @@ export function endJob(fake: FakeJobClient, job: V1Job, ending: Ending, now = ne
       });
       return;
     case 'failed':
-      fake.setJobStatus(namespace, name, {
-        startTime,
-        failed: 1,
-        conditions: [
-          {
-            type: 'Failed',
-            status: 'True',
-            reason: 'BackoffLimitExceeded',
-            message: 'Job has reached the specified backoff limit',
-            lastTransitionTime: now,
-          },
-        ],
-      });
+      fake.setJobStatus(
+        namespace,
+        name,
+        failedStatus(startTime, now, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'),
+      );
       return;
     case 'deadline':
-      fake.setJobStatus(namespace, name, {
-        startTime,
-        failed: 1,
-        conditions: [
-          {
-            type: 'Failed',
-            status: 'True',
-            reason: 'DeadlineExceeded',
-            message: 'Job was active longer than specified deadline',
-            lastTransitionTime: now,
-          },
-        ],
-      });
+      fake.setJobStatus(
+        namespace,
+        name,
+        failedStatus(startTime, now, 'DeadlineExceeded', 'Job was active longer than specified deadline'),
+      );
       return;
     case 'imagePull':
       fake.setJobStatus(namespace, name, { startTime, active: 1 });
