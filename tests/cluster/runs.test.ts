@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { V1Job } from '@kubernetes/client-node';
 import { Annotations, Labels } from '../../lib/jobs/contract.js';
@@ -29,6 +32,8 @@ interface Tier {
 }
 
 const TIMEOUT = 90_000;
+const root = resolve(import.meta.dirname, '../..');
+const execFileAsync = promisify(execFile);
 
 function functionEnv(
   tier: Pick<Tier, 'cluster' | 'keptn'>,
@@ -333,6 +338,36 @@ ${taskYaml('second')}${taskYaml('third')}`);
     await new Promise((wake) => setTimeout(wake, 2000));
     assert.equal(finishedOf(tier, runId).length, 1);
     assert.equal(finishedOf(tier, runId)[0]!.originalId, deterministicId(`${runId}/finished`));
+  });
+
+  void it('`jes reconcile --once` (the CronJob mode) resumes and finishes a run, one pass per invocation', async () => {
+    for (const reconciler of tier.reconcilers.splice(0)) await reconciler.stop();
+    try {
+      const { runId } = await accept(tier, configOf(taskYaml('first') + taskYaml('second')));
+      const once = async () => {
+        const { stderr } = await execFileAsync(process.execPath, ['dist/cli.js', 'reconcile', '--once'], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', ...reconcilerEnv(tier, 'cronjob') },
+        });
+        return stderr;
+      };
+      await waitFor(
+        'a pass that leaves the run finished',
+        async () => {
+          await once();
+          return finishedOf(tier, runId).length > 0 ? true : undefined;
+        },
+        TIMEOUT,
+      );
+      const data = finishedOf(tier, runId)[0]!.body.data as Record<string, unknown>;
+      assert.equal(data.status, 'succeeded');
+      assert.match(
+        String(data.message),
+        /Task 'first' finished successfully[\s\S]*Task 'second' finished successfully/,
+      );
+    } finally {
+      tier.reconcilers.push(startWatchReconciler(reconcilerEnv(tier, 'watch-d')));
+    }
   });
 
   void it('the reconciler function (PingSource path) reconciles with its own ServiceAccount', async () => {
