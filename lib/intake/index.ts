@@ -10,7 +10,6 @@ import {
   Annotations,
   annotationOf,
   jobRef,
-  STARTED_SENDING,
   StartedStates,
   type ReplyEnvelope,
   type StartedState,
@@ -20,6 +19,7 @@ import { isTriggered, replyEnvelope } from '../keptn/envelope.js';
 import { finishedEvent, startedEvent } from '../keptn/replies.js';
 import { matchActions, type MatchedAction } from '../matching/index.js';
 import { assertAllowed } from '../policy/index.js';
+import { deliverStarted } from '../started/index.js';
 import type { Settings } from '../settings/index.js';
 
 /**
@@ -213,49 +213,24 @@ async function sendStartedEvents(
   }
 }
 
+const CLAIM_ATTEMPTS = 5;
+
 /**
- * Claims the `.started` on task 0 (resourceVersion precondition: of concurrent deliveries of one event exactly one
- * sends), sends it, marks it sent. A failed send gives the claim back; the reconciler retries later.
+ * Sends the run's `.started` through the shared claim protocol (lib/started). A conflict is retried while the marker
+ * is still `required`: the Job controller updates the Job's status at the same time, which is no competing claim.
+ * A redelivered event finds the marker moved on and sends nothing.
  */
 async function sendStarted(deps: IntakeDeps, envelope: ReplyEnvelope, run: Run): Promise<void> {
   const first = run.jobs[0];
   if (first === undefined || annotationOf(first, Annotations.started) !== StartedStates.required) return;
   const { namespace, name } = jobRef(first);
-  const now = deps.now?.() ?? new Date();
-  if (!(await claimStarted(deps, namespace, name, now))) return;
-  try {
-    await deps.sink.send(startedEvent(envelope, run.runId, now));
-  } catch (error) {
-    await deps.jobs.patchJob(namespace, name, {
-      annotations: { [Annotations.started]: StartedStates.required },
-    });
-    throw error;
-  }
-  await deps.jobs.patchJob(namespace, name, { annotations: { [Annotations.started]: StartedStates.sent } });
-}
-
-const CLAIM_ATTEMPTS = 5;
-
-/**
- * True when this delivery now holds the `.started`. A conflict is retried while the marker is still `required`: the
- * Job controller updates the Job's status at the same time, which is no competing claim.
- */
-async function claimStarted(deps: IntakeDeps, namespace: string, name: string, now: Date): Promise<boolean> {
+  const event = startedEvent(envelope, run.runId, deps.now?.() ?? new Date());
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
     const current = await deps.jobs.readJob(namespace, name);
-    // A redelivered event finds the marker already moved on: nothing more to send.
-    if (annotationOf(current, Annotations.started) !== StartedStates.required) return false;
-    try {
-      await deps.jobs.patchJob(namespace, name, {
-        resourceVersion: current?.metadata?.resourceVersion ?? '',
-        annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
-      });
-      return true;
-    } catch (error) {
-      if (!isJesError(error, 'K8S_CONFLICT')) throw error;
-    }
+    if (annotationOf(current, Annotations.started) !== StartedStates.required) return;
+    const resourceVersion = current?.metadata?.resourceVersion ?? '';
+    if (await deliverStarted(deps, { namespace, name, resourceVersion }, event)) return;
   }
-  return false;
 }
 
 /**

@@ -2,18 +2,12 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isJesError, messageOf } from '../errors/index.js';
 import type { EventSink } from '../events/sink.js';
-import {
-  Annotations,
-  Labels,
-  REPORT_FINALIZER,
-  RunStates,
-  STARTED_SENDING,
-  StartedStates,
-} from '../jobs/contract.js';
+import { Annotations, Labels, REPORT_FINALIZER, RunStates } from '../jobs/contract.js';
 import type { JobClient } from '../k8s/job-client.js';
 import { startedEvent } from '../keptn/replies.js';
 import type { Settings } from '../settings/index.js';
 import { decide, type Action } from './decide.js';
+import { deliverStarted } from '../started/index.js';
 import { buildFinished, type ContainerLog, type FinishAction, type TaskOutput } from './report.js';
 import { runSnapshot, taskIndex, type PodInfo, type RunSnapshot } from './snapshot.js';
 
@@ -170,35 +164,20 @@ async function execute(
   }
 }
 
-/** The intake could not send `.started`: claim it on the anchor (resourceVersion), send, mark it sent. */
+/** The intake could not send `.started`: the reconciler sends it through the same claim protocol. */
 async function sendMissingStarted(
   deps: ReconcileDeps,
   state: RunState,
   now: Date,
   log: Logger,
 ): Promise<boolean> {
-  const { anchor } = state.run;
+  const event = startedEvent(state.run.envelope, state.run.runId, now);
   try {
-    await deps.jobs.patchJob(anchor.namespace, anchor.name, {
-      resourceVersion: anchor.resourceVersion,
-      annotations: { [Annotations.started]: `${STARTED_SENDING}${now.toISOString()}` },
-    });
+    if (!(await deliverStarted(deps, state.run.anchor, event))) return false;
   } catch (error) {
-    if (isJesError(error, 'K8S_CONFLICT')) return false;
-    throw error;
-  }
-  try {
-    await deps.sink.send(startedEvent(state.run.envelope, state.run.runId, now));
-  } catch (error) {
-    await deps.jobs.patchJob(anchor.namespace, anchor.name, {
-      annotations: { [Annotations.started]: StartedStates.required },
-    });
     log.warn({ err: messageOf(error) }, '.started not delivered; next pass retries');
     return false;
   }
-  await deps.jobs.patchJob(anchor.namespace, anchor.name, {
-    annotations: { [Annotations.started]: StartedStates.sent },
-  });
   log.info({}, '.started sent by the reconciler');
   return true;
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { hostname } from 'node:os';
 import { collectIssues } from '../config/issues.js';
@@ -142,6 +142,15 @@ export interface Settings {
   };
 }
 
+/** Set variables only (an empty one counts as unset), with the schema's defaults, and every problem found. */
+function readEnv<T extends TSchema>(schema: T, env: Readonly<Record<string, string | undefined>>) {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const values = Value.Default(schema, defined) as Static<T>;
+  return { values, issues: collectIssues(schema, values) };
+}
+
 function list(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
@@ -173,11 +182,7 @@ export function loadSettings(
   options: LoadOptions = {},
 ): Settings {
   const needsConfigSource = options.needsConfigSource ?? true;
-  const defined = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const withDefaults = Value.Default(EnvSchema, defined) as Env;
-  const issues = collectIssues(EnvSchema, withDefaults);
+  const { values: withDefaults, issues } = readEnv(EnvSchema, env);
   const usesKeptn =
     withDefaults.KEPTN_API_URL !== undefined || withDefaults.KEPTN_RESOURCE_SERVICE_URL !== undefined;
   const source = withDefaults.CONFIG_SOURCE ?? (usesKeptn ? 'keptn' : 'directory');
@@ -300,11 +305,7 @@ export interface InitInputs {
 
 /** The init container's own inputs, validated like the settings. */
 export function loadInitInputs(env: Readonly<Record<string, string | undefined>>): InitInputs {
-  const defined = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const values = Value.Default(InitSchema, defined) as Static<typeof InitSchema>;
-  const issues = collectIssues(InitSchema, values);
+  const { values, issues } = readEnv(InitSchema, env);
   let files: unknown = [];
   try {
     files = JSON.parse(values.JES_FILES);
